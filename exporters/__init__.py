@@ -1,0 +1,1 @@
+"""Exporters: a trained student becomes an INT8 ONNX/TFLite bundle."""

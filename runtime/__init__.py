@@ -1,0 +1,1 @@
+"""On-device runtime: loads a bundle and runs it. Never imports torch."""

@@ -1,0 +1,38 @@
+import pytest
+import torch
+from tokenizers import Tokenizer, models, pre_tokenizers, decoders, trainers
+
+SMALL = {
+    "goose": dict(vocab_size=300, d_model=64, n_layers=2),
+    "spikformer": dict(vocab_size=300, d_model=64, n_layers=2, n_heads=4, max_seq_len=128),
+}
+
+
+@pytest.fixture(params=sorted(SMALL))
+def model_type(request):
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer() -> Tokenizer:
+    """A byte-level BPE trained here on a few sentences, so no test needs a hub."""
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=300, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    text = ["the quick brown fox jumps over the lazy dog", "smart glasses run small spiking models"] * 20
+    tok.train_from_iterator(text, trainer)
+    return tok
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    torch.manual_seed(0)
+
+
+def pytest_configure(config):
+    # two xdist workers on two cores: one intra-op thread each avoids oversubscription
+    if hasattr(config, "workerinput"):
+        torch.set_num_threads(1)
