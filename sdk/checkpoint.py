@@ -7,6 +7,7 @@ so a checkpoint rebuilds its model with no other input. Nothing here unpickles o
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +15,11 @@ from typing import Any
 
 import torch
 import torch.nn as nn
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load, save
 from tokenizers import Tokenizer
 
 from spikelite import __version__
-from spikelite.atomic import atomic_dir
+from spikelite.atomic import atomic_write_bytes, atomic_write_text
 
 from .errors import CheckpointError, TokenizerMismatch
 from .models import STUDENTS, UnknownStudent, student_config
@@ -28,6 +29,7 @@ WEIGHTS = "student.safetensors"
 LEGACY_WEIGHTS = "student.pt"
 METADATA = "metadata.json"
 TOKENIZER = "tokenizer.json"
+HELDOUT = "heldout.txt"
 
 
 @dataclass
@@ -57,8 +59,14 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def save_student(model: nn.Module, directory: str | Path, tokenizer: Any = None, **training_info: Any) -> Path:
-    """Write the checkpoint atomically: an interrupted save leaves the previous one intact."""
+def save_student(model: nn.Module, directory: str | Path, tokenizer: Any = None, heldout_text: str | None = None,
+                 **training_info: Any) -> Path:
+    """Write the checkpoint; ``heldout_text`` is text the student never trained on (export calibrates on it).
+
+    Each file is written atomically and metadata.json goes last with every file's sha256,
+    so a save interrupted between files is detected on load instead of mixing two models.
+    The directory may hold other files (a training run's summary): they are left alone.
+    """
     directory = Path(directory)
     cfg = model.cfg
     tok = as_tokenizer(tokenizer) if tokenizer is not None else None
@@ -83,11 +91,15 @@ def save_student(model: nn.Module, directory: str | Path, tokenizer: Any = None,
     }
     metadata.update(training_info)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    with atomic_dir(directory) as staging:
-        save_file(tensors, str(staging / WEIGHTS), metadata={"format": "pt"})
-        (staging / METADATA).write_text(json.dumps(metadata, indent=2, default=str) + "\n")
-        if tok is not None:
-            tok.save(str(staging / TOKENIZER))
+    files = {WEIGHTS: save(tensors, metadata={"format": "pt"})}
+    if tok is not None:
+        files[TOKENIZER] = tok.to_str().encode("utf-8")
+    if heldout_text is not None:
+        files[HELDOUT] = heldout_text.encode("utf-8")
+    metadata["files"] = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+    for name, data in files.items():
+        atomic_write_bytes(directory / name, data)
+    atomic_write_text(directory / METADATA, json.dumps(metadata, indent=2, default=str) + "\n")
     return directory
 
 
@@ -117,10 +129,22 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     return meta
 
 
-def _read_weights(directory: Path) -> dict[str, torch.Tensor]:
+def _verified_bytes(directory: Path, name: str, meta: dict[str, Any]) -> bytes:
+    data = (directory / name).read_bytes()
+    expected = meta.get("files", {}).get(name)
+    if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+        raise CheckpointError(
+            f"{directory / name}: sha256 differs from {METADATA} (an interrupted save or a modified file); "
+            "re-save the checkpoint or resume training to write it again"
+        )
+    return data
+
+
+def _read_weights(directory: Path, meta: dict[str, Any]) -> dict[str, torch.Tensor]:
     if (directory / WEIGHTS).is_file():
+        data = _verified_bytes(directory, WEIGHTS, meta)
         try:
-            return load_file(str(directory / WEIGHTS))
+            return load(data)
         except Exception as e:  # safetensors raises its own untyped errors on corrupt headers
             raise CheckpointError(f"{directory / WEIGHTS}: unreadable ({e}); re-save the checkpoint") from None
     if (directory / LEGACY_WEIGHTS).is_file():
@@ -147,12 +171,14 @@ def load_student(directory: str | Path, map_location: str | torch.device = "cpu"
     except (UnknownStudent, TypeError) as e:
         raise CheckpointError(f"{directory / METADATA}: field 'student_config' is invalid: {e}") from None
     model = STUDENTS[meta["model_type"]][0](cfg)
-    state = _read_weights(directory)
+    state = _read_weights(directory, meta)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:
         first = str(e).splitlines()[0]
         raise CheckpointError(f"{directory}: weights do not fit the config in {METADATA} ({first})") from None
     model.to(map_location).eval()
-    tok = Tokenizer.from_file(str(directory / TOKENIZER)) if (directory / TOKENIZER).is_file() else None
+    tok = None
+    if (directory / TOKENIZER).is_file():
+        tok = Tokenizer.from_str(_verified_bytes(directory, TOKENIZER, meta).decode("utf-8"))
     return StudentCheckpoint(model=model, metadata=meta, tokenizer=tok, path=directory)

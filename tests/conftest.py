@@ -36,3 +36,11 @@ def pytest_configure(config):
     # two xdist workers on two cores: one intra-op thread each avoids oversubscription
     if hasattr(config, "workerinput"):
         torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def tiny_teacher(tmp_path_factory, tiny_tokenizer):
+    """A small random GPT-2 saved the way `from_pretrained` expects a local teacher."""
+    from spikelite.sdk.teacher import make_tiny_gpt2
+
+    return make_tiny_gpt2(tiny_tokenizer, tmp_path_factory.mktemp("teacher"), n_layer=1, n_embd=32)

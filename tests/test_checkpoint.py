@@ -101,7 +101,21 @@ def test_a_failed_save_keeps_the_previous_checkpoint(tmp_path):
     with pytest.raises(TypeError):
         save_student(good, tmp_path / "ckpt", tokenizer=object(), steps=2)
     assert json.loads((tmp_path / "ckpt" / "metadata.json").read_text())["steps"] == 1
-    assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["metadata.json", "student.safetensors"]
+
+
+def test_weights_from_an_interrupted_save_are_detected(tmp_path):
+    save_student(build_student("goose", **SMALL["goose"]), tmp_path, steps=1)
+    newer = tmp_path / "newer"
+    save_student(build_student("goose", **SMALL["goose"]), newer, steps=2)
+    (tmp_path / "student.safetensors").write_bytes((newer / "student.safetensors").read_bytes())
+    with pytest.raises(CheckpointError, match="sha256 differs"):
+        load_student(tmp_path)
+
+
+def test_heldout_text_is_saved_beside_the_weights(tmp_path):
+    save_student(build_student("goose", **SMALL["goose"]), tmp_path, heldout_text="never seen in training")
+    assert (tmp_path / "heldout.txt").read_text() == "never seen in training"
 
 
 def test_runtime_import_loads_no_torch():
