@@ -50,6 +50,8 @@ def main() -> None:
 @click.option("--max-length", type=click.IntRange(min=2), default=128, show_default=True, help="Tokens per window.")
 @click.option("--log-interval", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--eval-interval", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--eval-batches", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Validation batches per evaluation (the held-out ppl is measured on these).")
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=5e-4, show_default=True)
 @click.option("--temperature", type=click.FloatRange(min=0, min_open=True), default=2.0, show_default=True)
 @click.option("--alpha", type=click.FloatRange(0, 1), default=0.5, show_default=True,
@@ -58,6 +60,8 @@ def main() -> None:
               help="Weight of hidden-state feature matching through a learned projection.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True),
+              help="Stop training after this much wall time (then validate, report and save as usual).")
 @click.option("--resume", is_flag=True, help="Continue from OUTPUT_DIR/resume after an interruption.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help="DistillConfig JSON; options given on the command line override it.")
@@ -100,3 +104,33 @@ def demo(output_dir, teacher_steps, student_steps, prompt, max_new_tokens) -> No
 
     run_demo(output_dir, teacher_steps=teacher_steps, student_steps=student_steps, prompt=prompt,
              max_new_tokens=max_new_tokens, echo=click.echo)
+
+
+@main.command("pretrain-teacher")
+@click.option("--tokenizer", "tokenizer_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="tokenizer.json (Hugging Face format) the teacher will use.")
+@click.option("--dataset-path", required=True, type=click.Path(dir_okay=False), help="Plain-text training file.")
+@click.option("--val-dataset-path", type=click.Path(dir_okay=False), help="Plain-text validation file.")
+@click.option("--output-dir", required=True, help="Hugging Face model directory to write.")
+@click.option("--n-layer", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--n-embd", type=click.IntRange(min=8), default=256, show_default=True)
+@click.option("--n-head", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--max-length", type=click.IntRange(min=2), default=128, show_default=True)
+@click.option("--num-steps", type=click.IntRange(min=1), default=500, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True)
+@click.option("--device", default="auto", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@one_line_errors
+def pretrain_teacher_cmd(tokenizer_path, dataset_path, val_dataset_path, output_dir, as_json, **options) -> None:
+    """Pre-train a GPT-2-style teacher from scratch (when no pretrained teacher is available)."""
+    from spikelite.sdk.data import read_text_file
+    from spikelite.sdk.pretrain import pretrain_teacher
+
+    val = read_text_file(val_dataset_path) if val_dataset_path else None
+    r = pretrain_teacher(output_dir, tokenizer_path, read_text_file(dataset_path), val, **options)
+    row = {"directory": str(r.directory), "params": r.params, "val_ppl": r.val_ppl,
+           "tokens_per_s": r.tokens_per_s, "wall_time_s": r.wall_time_s}
+    click.echo(json.dumps(row, indent=2) if as_json else
+               f"teacher ({r.params:,} params) in {r.directory}: held-out ppl {r.val_ppl:.2f}, "
+               f"{r.tokens_per_s:,.0f} tokens/s, {r.wall_time_s:.0f}s")

@@ -40,6 +40,7 @@ class DistillConfig:
     gamma: float = 0.0
     device: str = "auto"
     seed: int = 0
+    max_minutes: float | None = None
     resume: bool = False
     progress: bool = True
 
@@ -54,6 +55,8 @@ class DistillConfig:
             (self.lr > 0, f"--lr must be positive, got {self.lr}"),
             (self.temperature > 0, f"--temperature must be positive, got {self.temperature}"),
             (0.0 <= self.alpha <= 1.0, f"--alpha must be in [0, 1], got {self.alpha}"),
+            (self.max_minutes is None or self.max_minutes > 0,
+             f"--max-minutes must be positive, got {self.max_minutes}"),
             (self.gamma >= 0.0, f"--gamma must be >= 0, got {self.gamma}"),
             (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:"),
              f"--device must be auto, cpu or cuda, got {self.device!r}"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import resource
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -146,9 +147,12 @@ def distill(cfg: DistillConfig, on_step: Callable[[int], None] | None = None) ->
     cfg.save(out / "distill_config.json")
     tokens_per_step = cfg.batch_size * cfg.grad_accum_steps * cfg.max_length
     start_step, t0 = step, time.perf_counter()
-    bar = tqdm(total=cfg.num_steps, initial=step, desc="distilling", disable=not cfg.progress, dynamic_ncols=True)
+    bar = tqdm(total=cfg.num_steps, initial=step, desc="distilling", disable=not cfg.progress, dynamic_ncols=True,
+               mininterval=0.1 if sys.stderr.isatty() else 15)
     try:
         while step < cfg.num_steps:
+            if cfg.max_minutes is not None and time.perf_counter() - t0 > 60 * cfg.max_minutes:
+                break
             log_now = (step + 1) % cfg.log_interval == 0
             opt.zero_grad(set_to_none=True)
             parts_sum = {"loss": 0.0, "ce": 0.0, "kd": 0.0}
@@ -178,7 +182,9 @@ def distill(cfg: DistillConfig, on_step: Callable[[int], None] | None = None) ->
             sched.step()
             step += 1
             bar.update(1)
-            if log_now or step == cfg.num_steps:
+            last = step == cfg.num_steps or (
+                cfg.max_minutes is not None and time.perf_counter() - t0 > 60 * cfg.max_minutes)
+            if log_now or last:
                 values = {k: float(v) for k, v in parts_sum.items()}
                 history["step"].append(step)
                 for k in ("loss", "ce", "kd"):
@@ -187,7 +193,7 @@ def distill(cfg: DistillConfig, on_step: Callable[[int], None] | None = None) ->
                     history["density"].append(density)
                 bar.set_postfix(loss=f"{values['loss']:.3f}", ppl=f"{_ppl(values['ce']):.1f}",
                                 spikes=f"{density:.2f}" if density is not None else "-", skipped=skipped)
-            if step % cfg.eval_interval == 0 or step == cfg.num_steps:
+            if step % cfg.eval_interval == 0 or last:
                 student.eval()
                 val_loss = evaluate(student, val, cfg.batch_size, device, autocast)
                 student.train()
