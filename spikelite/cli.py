@@ -44,6 +44,8 @@ def main() -> None:
 @click.option("--n-layers", type=click.IntRange(min=1), help="Student depth (default 4).")
 @click.option("--n-heads", type=click.IntRange(min=1), help="Attention heads (spikformer only; default 4).")
 @click.option("--timesteps", type=click.IntRange(min=1), help="LIF timesteps per token (spikformer only; default 4).")
+@click.option("--student-config", "student_config_json",
+              help='Further student config fields as JSON, e.g. \'{"wkv_norm": true}\'.')
 @click.option("--num-steps", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--grad-accum-steps", type=click.IntRange(min=1), default=1, show_default=True)
@@ -62,13 +64,15 @@ def main() -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True),
               help="Stop training after this much wall time (then validate, report and save as usual).")
+@click.option("--compile", is_flag=True, help="torch.compile the student's forward (faster on GPU after warm-up).")
 @click.option("--resume", is_flag=True, help="Continue from OUTPUT_DIR/resume after an interruption.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help="DistillConfig JSON; options given on the command line override it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @click.pass_context
 @one_line_errors
-def distill(ctx: click.Context, config_file, as_json, d_model, n_layers, n_heads, timesteps, **options) -> None:
+def distill(ctx: click.Context, config_file, as_json, student_config_json, d_model, n_layers, n_heads, timesteps,
+            **options) -> None:
     """Distil a spiking student from a teacher language model."""
     from spikelite.sdk.distill import DistillConfig, distill as run
 
@@ -77,7 +81,11 @@ def distill(ctx: click.Context, config_file, as_json, d_model, n_layers, n_heads
     base = DistillConfig.load(config_file).to_dict() if config_file else dict(options)
     knobs = {k: v for k, v in dict(d_model=d_model, n_layers=n_layers, n_heads=n_heads, timesteps=timesteps).items()
              if v is not None}
-    student_config = {**base.get("student_config", {}), **knobs}
+    try:
+        extra = json.loads(student_config_json) if student_config_json else {}
+    except json.JSONDecodeError as e:
+        raise click.BadParameter(f"not valid JSON ({e})", param_hint="--student-config") from None
+    student_config = {**base.get("student_config", {}), **extra, **knobs}
     cfg = DistillConfig(**{**base, **explicit, "student_config": student_config})
     result = run(cfg)
     if as_json:

@@ -144,7 +144,20 @@ def seed_loop_tokens_per_s(teacher, windows, args, device) -> float:
     return (args.steps - args.warmup) * args.batch_size * args.max_length / (time.perf_counter() - t0)
 
 
-def spikelite_tokens_per_s(args) -> float:
+def model_fwd_bwd_ms(model, vocab, args, device, autocast_dtype, reps=30) -> float:
+    """Student forward + backward alone (no teacher, no optimizer): isolates the model's cost."""
+    ids = torch.randint(0, vocab, (args.batch_size, args.max_length), device=device)
+    for i in range(reps + 5):
+        if i == 5:
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+        with torch.autocast("cuda", dtype=autocast_dtype):
+            model(ids).float().logsumexp(-1).mean().backward()
+    torch.cuda.synchronize()
+    return (time.perf_counter() - t0) / reps * 1e3
+
+
+def spikelite_tokens_per_s(args, compile: bool = False) -> float:
     marks = {}
 
     def on_step(step):
@@ -156,6 +169,7 @@ def spikelite_tokens_per_s(args) -> float:
         distill(DistillConfig(teacher_model=args.teacher_model, dataset_path=args.dataset_path, output_dir=out,
                               num_steps=args.steps, batch_size=args.batch_size, max_length=args.max_length,
                               eval_interval=10**9, eval_batches=1, alpha=0.0, lr=3e-4, progress=False,
+                              compile=compile,
                               student_config={"d_model": args.d_model, "n_layers": args.n_layers}), on_step=on_step)
     return (args.steps - args.warmup) * args.batch_size * args.max_length / (marks[args.steps] - marks[args.warmup])
 
@@ -176,9 +190,20 @@ def main() -> None:
     teacher = load_teacher(args.teacher_model, device)
     windows = make_windows(read_text_file(args.dataset_path), teacher.tokenizer, args.max_length,
                            eos_id=teacher.eos_id).train
+    from spikelite.sdk.models import build_student
+
+    seed_model = SeedGoose(teacher.vocab_size, args.d_model, args.n_layers, args.max_length).to(device)
+    our_model = build_student("goose", vocab_size=teacher.vocab_size, d_model=args.d_model,
+                              n_layers=args.n_layers).to(device)
+    model_ms = {"seed002_fp16": model_fwd_bwd_ms(seed_model, teacher.vocab_size, args, device, torch.float16),
+                "spikelite_bf16": model_fwd_bwd_ms(our_model, teacher.vocab_size, args, device, torch.bfloat16)}
     seed = seed_loop_tokens_per_s(teacher, windows, args, device)
     ours = spikelite_tokens_per_s(args)
-    row = {"device": torch.cuda.get_device_name(), "batch_size": args.batch_size, "max_length": args.max_length,
+    try:
+        ours_compiled = spikelite_tokens_per_s(args, compile=True)
+    except Exception as e:  # report, do not hide, a compile failure
+        ours_compiled = f"failed: {type(e).__name__}: {str(e)[:200]}"
+    row = {"student_fwd_bwd_ms": model_ms, "spikelite_compiled_tokens_per_s": ours_compiled,"device": torch.cuda.get_device_name(), "batch_size": args.batch_size, "max_length": args.max_length,
            "d_model": args.d_model, "n_layers": args.n_layers, "timed_steps": args.steps - args.warmup,
            "seed002_tokens_per_s": seed, "spikelite_tokens_per_s": ours, "speedup": ours / seed}
     print(json.dumps(row, indent=2))

@@ -41,6 +41,7 @@ class DistillConfig:
     device: str = "auto"
     seed: int = 0
     max_minutes: float | None = None
+    compile: bool = False
     resume: bool = False
     progress: bool = True
 

@@ -27,9 +27,12 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
     s = student_logits[:, :-1].float().flatten(0, 1)
     t = teacher_logits[:, :-1].float().flatten(0, 1)
     labels = input_ids[:, 1:].flatten()
-    ce = F.cross_entropy(s, labels)
-    kd = F.kl_div(F.log_softmax(s / temperature, -1), F.log_softmax(t / temperature, -1),
-                  log_target=True, reduction="batchmean") * temperature**2
+    # a term with weight 0 is still reported, but kept out of the backward pass
+    with torch.set_grad_enabled(torch.is_grad_enabled() and alpha > 0):
+        ce = F.cross_entropy(s, labels)
+    with torch.set_grad_enabled(torch.is_grad_enabled() and alpha < 1):
+        kd = F.kl_div(F.log_softmax(s / temperature, -1), F.log_softmax(t / temperature, -1),
+                      log_target=True, reduction="batchmean") * temperature**2
     feature = s.new_zeros(())
     if gamma > 0:
         feature = F.mse_loss(student_features.float(), teacher_features.float())

@@ -121,6 +121,8 @@ def distill(cfg: DistillConfig, on_step: Callable[[int], None] | None = None) ->
         step, skipped, best_val, history = state.step, state.skipped, state.best_val, state.history
 
     use_bf16 = device.type == "cuda"
+    # spike counting syncs and breaks graphs: log steps run the eager module
+    fast_hidden = torch.compile(student.hidden) if cfg.compile else student.hidden
 
     def autocast():
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16)
@@ -167,7 +169,7 @@ def distill(cfg: DistillConfig, on_step: Callable[[int], None] | None = None) ->
                             hidden, _ = student.hidden(ids)
                         density = stats.density
                     else:
-                        hidden, _ = student.hidden(ids)
+                        hidden, _ = fast_hidden(ids)
                     s_logits = student.head(hidden)
                     parts = distillation_loss(s_logits, t_logits, ids, cfg.alpha, cfg.temperature, cfg.gamma,
                                               projection(hidden) if projection is not None else None, t_hidden)
@@ -182,6 +184,8 @@ def distill(cfg: DistillConfig, on_step: Callable[[int], None] | None = None) ->
             sched.step()
             step += 1
             bar.update(1)
+            if on_step is not None:
+                on_step(step)
             last = step == cfg.num_steps or (
                 cfg.max_minutes is not None and time.perf_counter() - t0 > 60 * cfg.max_minutes)
             if log_now or last:
@@ -203,8 +207,6 @@ def distill(cfg: DistillConfig, on_step: Callable[[int], None] | None = None) ->
                     best_val = val_loss
                     save_best(val_loss)
                 save_resume()
-            if on_step is not None:
-                on_step(step)
     except KeyboardInterrupt:
         save_resume()
         bar.close()

@@ -10,6 +10,8 @@ import dataclasses
 
 import torch.nn as nn
 
+from spikelite.errors import SpikeLiteError
+
 from .goose import Goose, GooseConfig
 from .spikes import SpikeStats, lif_spikes, ternary_spike
 from .spikformer import Spikformer, SpikformerConfig
@@ -20,8 +22,8 @@ STUDENTS: dict[str, tuple[type, type]] = {
 }
 
 
-class UnknownStudent(ValueError):
-    pass
+class UnknownStudent(SpikeLiteError, ValueError):
+    """An unknown student type or config field."""
 
 
 def student_config(model_type: str, **fields):

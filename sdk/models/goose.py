@@ -30,6 +30,9 @@ class GooseConfig:
     # Training window; decoding runs past it (the state does not grow).
     max_seq_len: int = 256
     scan_chunk: int = 64
+    # LayerNorm on the recurrence output before output_proj (RWKV's ln_x); keeps the
+    # accumulator's growth with context out of the residual stream.
+    wkv_norm: bool = False
 
 
 GooseState = tuple[torch.Tensor, torch.Tensor]  # (shift [L,B,D], wkv [L,B,D])
@@ -44,6 +47,11 @@ def decay_scan(x: torch.Tensor, log_decay: torch.Tensor, state: torch.Tensor, ch
     and the chunk carries are combined by a second, smaller one. The scan runs in at
     least fp32 whatever the input dtype. x: [B,T,D]; log_decay: [D]; state: [B,D]. Returns [B,T,D].
     """
+    with torch.autocast(device_type=x.device.type, enabled=False):  # autocast would run the matmuls in bf16
+        return _decay_scan(x, log_decay, state, chunk)
+
+
+def _decay_scan(x: torch.Tensor, log_decay: torch.Tensor, state: torch.Tensor, chunk: int) -> torch.Tensor:
     B, T, D = x.shape
     dtype = x.dtype
     work = torch.promote_types(dtype, torch.float32)
@@ -83,6 +91,7 @@ class GooseTimeMix(nn.Module):
         self.value_proj = nn.Linear(d, d, bias=False)
         self.receptance_proj = nn.Linear(d, d, bias=False)
         self.output_proj = nn.Linear(d, d, bias=False)
+        self.ln_x = nn.LayerNorm(d) if cfg.wkv_norm else nn.Identity()
         for m in (self.key_proj, self.value_proj, self.receptance_proj, self.output_proj):
             nn.init.normal_(m.weight, std=0.1 / math.sqrt(d))
 
@@ -151,7 +160,7 @@ class Goose(SpikeRecorder, nn.Module):
             self._record(f"layer{i}.k", k, 1)
             self._record(f"layer{i}.v", v, 1)
             s = decay_scan(k * v, rec.log_decay(), wkv[i], self.cfg.scan_chunk)
-            x = x + r * rec.output_proj(s)
+            x = x + r * rec.output_proj(rec.ln_x(s))
             x = layer.ffn(x)
             new_shift.append(xn[:, -1])
             new_wkv.append(s[:, -1].to(wkv.dtype))
@@ -177,7 +186,7 @@ class Goose(SpikeRecorder, nn.Module):
             self._record(f"layer{i}.k", k, 1)
             self._record(f"layer{i}.v", v, 1)
             s = torch.exp(rec.log_decay()) * wkv[i] + k * v
-            x = x + r * rec.output_proj(s)
+            x = x + r * rec.output_proj(rec.ln_x(s))
             x = layer.ffn(x)
             new_shift.append(xn)
             new_wkv.append(s)
