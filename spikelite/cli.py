@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
+from pathlib import Path
 
 import click
 
@@ -68,11 +70,13 @@ def main() -> None:
 @click.option("--resume", is_flag=True, help="Continue from OUTPUT_DIR/resume after an interruption.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help="DistillConfig JSON; options given on the command line override it.")
+@click.option("--export-onnx", is_flag=True,
+              help="Export the trained student to an INT8 bundle in OUTPUT_DIR/bundle (and bundle.spkl).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @click.pass_context
 @one_line_errors
-def distill(ctx: click.Context, config_file, as_json, student_config_json, d_model, n_layers, n_heads, timesteps,
-            **options) -> None:
+def distill(ctx: click.Context, config_file, as_json, export_onnx, student_config_json, d_model, n_layers, n_heads,
+            timesteps, **options) -> None:
     """Distil a spiking student from a teacher language model."""
     from spikelite.sdk.distill import DistillConfig, distill as run
 
@@ -88,8 +92,14 @@ def distill(ctx: click.Context, config_file, as_json, student_config_json, d_mod
     student_config = {**base.get("student_config", {}), **extra, **knobs}
     cfg = DistillConfig(**{**base, **explicit, "student_config": student_config})
     result = run(cfg)
+    bundle = None
+    if export_onnx:
+        from spikelite.exporters import export_bundle
+
+        bundle = export_bundle(result.checkpoint_dir, Path(result.checkpoint_dir) / "bundle")
     if as_json:
-        click.echo(json.dumps({k: v for k, v in result.summary.items() if k != "curves"}, indent=2))
+        row = {k: v for k, v in result.summary.items() if k != "curves"}
+        click.echo(json.dumps({**row, "bundle": str(bundle) if bundle else None}, indent=2))
     else:
         s = result.summary
         click.echo(f"student {s['student']['model_type']} ({s['student']['params']:,} params): "
@@ -97,6 +107,8 @@ def distill(ctx: click.Context, config_file, as_json, student_config_json, d_mod
                    f"({s['ppl_ratio']:.2f}x), {s['throughput_tokens_per_s']:,.0f} tokens/s, "
                    f"spike density {s['spikes']['density']:.2f}")
         click.echo(f"checkpoint, summary.json and training.png in {result.checkpoint_dir}")
+        if bundle:
+            click.echo(f"bundle in {bundle} and {bundle}.spkl")
 
 
 @main.command()
@@ -142,3 +154,151 @@ def pretrain_teacher_cmd(tokenizer_path, dataset_path, val_dataset_path, output_
     click.echo(json.dumps(row, indent=2) if as_json else
                f"teacher ({r.params:,} params) in {r.directory}: held-out ppl {r.val_ppl:.2f}, "
                f"{r.tokens_per_s:,.0f} tokens/s, {r.wall_time_s:.0f}s")
+
+
+@main.command()
+@click.argument("checkpoint", type=click.Path(file_okay=False))
+@click.option("-o", "--output", required=True, help="Bundle directory to write (NAME.spkl is written beside it).")
+@click.option("--format", "formats", default="onnx", show_default=True, help="Comma-separated: onnx[,tflite].")
+@click.option("--quantize", type=click.Choice(["int8-static", "int8-dynamic", "none"]), default="int8-static",
+              show_default=True)
+@click.option("--calibration-data", type=click.Path(dir_okay=False),
+              help="Plain-text file to calibrate on; default: the checkpoint's held-out text, else built-in prompts.")
+@click.option("--name", help="Bundle name (default: the output directory's name).")
+@click.option("--exclude-ops", default="", help="Comma-separated ONNX op types to keep in float, e.g. Gather.")
+@click.option("--spkl/--no-spkl", default=True, show_default=True, help="Also write the bundle as one .spkl file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the bundle summary as JSON.")
+@one_line_errors
+def export(checkpoint, output, formats, quantize, calibration_data, name, exclude_ops, spkl, as_json) -> None:
+    """Export a student checkpoint to an INT8 bundle (graphs, weights, tokenizer, manifest)."""
+    from spikelite.exporters import export_bundle
+    from spikelite.runtime.inspect import describe, render
+
+    out = export_bundle(checkpoint, output, formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
+                        quantize=quantize, calibration_data=calibration_data, name=name,
+                        exclude_ops=tuple(o.strip() for o in exclude_ops.split(",") if o.strip()), spkl=spkl)
+    info = describe(out)
+    click.echo(json.dumps(info, indent=2) if as_json else render(info))
+
+
+@main.command()
+@click.argument("bundle", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@one_line_errors
+def inspect(bundle, as_json) -> None:
+    """Summarise a bundle: model, files and sizes, quantization, graph I/O, parity."""
+    from spikelite.runtime.inspect import describe, render
+
+    info = describe(bundle)
+    click.echo(json.dumps(info, indent=2) if as_json else render(info))
+
+
+@main.command()
+@click.argument("bundle", type=click.Path())
+@click.option("--against", type=click.Path(file_okay=False), help="Checkpoint to recompute parity against.")
+@click.option("--text", type=click.Path(dir_okay=False), help="Held-out text for parity (default: the checkpoint's).")
+@click.option("--min-top1", type=click.FloatRange(0, 1), default=0.99, show_default=True)
+@click.option("--max-ppl-delta", type=click.FloatRange(min=0), default=0.02, show_default=True,
+              help="Largest allowed |relative perplexity change|.")
+@click.option("--json", "as_json", is_flag=True)
+def verify(bundle, against, text, min_top1, max_ppl_delta, as_json) -> None:
+    """Check every file's sha256 and the manifest; with --against, parity too. Exits 1 on failure."""
+    from spikelite.exporters import ParityError, verify_bundle
+
+    try:
+        report = verify_bundle(bundle, against, min_top1=min_top1, max_ppl_delta=max_ppl_delta, text=text)
+    except ParityError as e:
+        if as_json and getattr(e, "report", None):
+            click.echo(json.dumps(e.report, indent=2))
+        raise click.ClickException(str(e)) from None
+    except SpikeLiteError as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"{bundle}: {len(report['files'])} files match their sha256; manifest schema ok")
+    if "parity" in report:
+        p = report["parity"]
+        click.echo(f"parity: top-1 {p['top1_agreement']:.2%}, where decided {p['top1_agreement_decided']:.2%} "
+                   f"(>= {min_top1:.2%}), ppl {p['ppl_float']:.3f} -> "
+                   f"{p['ppl_bundle']:.3f} ({p['ppl_rel_delta']:+.2%}), max logit error {p['max_logit_error']:.3g}")
+
+
+def _sampling_options(fn):
+    for opt in reversed([
+        click.option("--backend", default="auto", show_default=True, help="auto, onnxruntime or numpy."),
+        click.option("--threads", type=click.IntRange(min=1), help="Intra-op threads (default: all cores)."),
+        click.option("--max-new-tokens", type=click.IntRange(min=1), default=128, show_default=True),
+        click.option("--temperature", type=click.FloatRange(min=0), default=0.8, show_default=True,
+                     help="0 = greedy."),
+        click.option("--top-k", type=click.IntRange(min=1), default=40, show_default=True),
+        click.option("--top-p", type=click.FloatRange(0, 1, min_open=True), default=0.95, show_default=True),
+        click.option("--repetition-penalty", type=click.FloatRange(min=0, min_open=True), default=1.0,
+                     show_default=True),
+        click.option("--seed", type=int, help="Sampling seed (same seed, same text)."),
+    ]):
+        fn = opt(fn)
+    return fn
+
+
+@main.command()
+@click.argument("bundle", type=click.Path())
+@click.argument("prompt")
+@_sampling_options
+@click.option("--stop", multiple=True, help="Stop before this string (repeatable).")
+@click.option("--stream/--no-stream", default=True, show_default=True, help="Print text as it is decoded.")
+@click.option("--json", "as_json", is_flag=True, help="Print text and stats as JSON (implies --no-stream).")
+@one_line_errors
+def generate(bundle, prompt, backend, threads, max_new_tokens, stop, stream, as_json, **sampling) -> None:
+    """Continue PROMPT with the model in BUNDLE."""
+    from spikelite.runtime import load
+
+    model = load(bundle, backend=backend, threads=threads)
+    turn = model.turn(prompt, max_new_tokens=max_new_tokens, stop=stop, **sampling)
+    if stream and not as_json:
+        click.echo(prompt, nl=False)
+        for delta in turn:
+            click.echo(delta, nl=False)
+        click.echo()
+        r = turn.result(len(turn.new_ids))
+        click.echo(f"[{r.tokens} tokens, {r.tokens_per_s:.1f} tokens/s, first token {r.ttft_s * 1e3:.1f} ms, "
+                   f"{model.backend_name}, stop: {r.stop_reason}]", err=True)
+        return
+    for _ in turn:
+        pass
+    r = turn.result(len(turn.new_ids))
+    click.echo(json.dumps({"prompt": prompt, **r.as_dict(), "backend": model.backend_name}, indent=2)
+               if as_json else prompt + r.text)
+
+
+@main.command()
+@click.argument("bundle", type=click.Path())
+@_sampling_options
+@click.option("--system", help="A first line that sets up the conversation.")
+@one_line_errors
+def chat(bundle, backend, threads, max_new_tokens, system, **sampling) -> None:
+    """Talk with the model in BUNDLE; the state carries across turns (/reset, /quit; reads piped stdin too)."""
+    from spikelite.runtime import load
+
+    model = load(bundle, backend=backend, threads=threads)
+    session = model.chat(system=system, max_new_tokens=max_new_tokens, **sampling)
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            click.echo("you> ", nl=False)
+        line = sys.stdin.readline()
+        if not line:
+            break
+        message = line.rstrip("\n")
+        if message.strip() in ("/quit", "/exit"):
+            break
+        if message.strip() == "/reset":
+            session.reset()
+            click.echo("(conversation reset)")
+            continue
+        if not message.strip():
+            continue
+        click.echo("bot> ", nl=False)
+        for delta in session.send(message):
+            click.echo(delta, nl=False)
+        click.echo()

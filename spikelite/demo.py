@@ -1,7 +1,7 @@
 """The main job end to end on an embedded default, with nothing downloaded.
 
 tiny tokenizer -> tiny GPT-2 teacher pre-trained on the built-in corpus -> goose student
-distilled from it -> text streamed from the student.
+distilled from it -> INT8 bundle -> text streamed from the bundle by the torch-free runtime.
 """
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ class DemoResult:
     teacher_ppl: float
     student_ppl: float
     text: str
+    bundle: Path
+    parity: dict
 
 
 def train_demo_tokenizer(texts: list[str], vocab_size: int = 512):
@@ -34,21 +36,20 @@ def train_demo_tokenizer(texts: list[str], vocab_size: int = 512):
 def run_demo(output_dir: str | Path = "artifacts/demo", teacher_steps: int = 300, student_steps: int = 300,
              prompt: str = "The smart glasses", max_new_tokens: int = 40, progress: bool = True,
              echo: Callable[[str], None] = print, write: Callable[[str], None] | None = None) -> DemoResult:
-    from spikelite.runtime.textstream import TextStreamer
-    from spikelite.sdk import load_student
+    from spikelite.exporters import export_bundle
+    from spikelite.runtime import load
     from spikelite.sdk.data import synthetic_corpus
     from spikelite.sdk.distill import DistillConfig, distill
     from spikelite.sdk.pretrain import pretrain_teacher
-    from spikelite.sdk.sample import sample_tokens
 
     out = Path(output_dir)
     texts = synthetic_corpus()
     tokenizer = train_demo_tokenizer(texts)
-    echo(f"[1/3] pre-training a tiny GPT-2 teacher on the built-in corpus ({teacher_steps} steps)")
+    echo(f"[1/4] pre-training a tiny GPT-2 teacher on the built-in corpus ({teacher_steps} steps)")
     teacher = pretrain_teacher(out / "teacher", tokenizer, texts, n_layer=2, n_embd=128, n_head=4, max_length=64,
                                num_steps=teacher_steps, batch_size=16, lr=2e-3, device="cpu", progress=progress)
     echo(f"      teacher: {teacher.params:,} params, held-out ppl {teacher.val_ppl:.2f}")
-    echo(f"[2/3] distilling a goose student from it ({student_steps} steps)")
+    echo(f"[2/4] distilling a goose student from it ({student_steps} steps)")
     result = distill(DistillConfig(teacher_model=str(teacher.directory), output_dir=str(out / "student"),
                                    num_steps=student_steps, batch_size=16, max_length=64, lr=3e-3,
                                    eval_interval=max(1, student_steps // 4), alpha=0.5, device="cpu",
@@ -56,21 +57,20 @@ def run_demo(output_dir: str | Path = "artifacts/demo", teacher_steps: int = 300
     s = result.summary
     echo(f"      student: {s['student']['params']:,} params, held-out ppl {result.student_ppl:.2f} "
          f"(teacher {result.teacher_ppl:.2f}), spike density {s['spikes']['density']:.2f}")
-    echo(f"[3/3] streaming from the student: {prompt!r}")
-    ckpt = load_student(result.checkpoint_dir)
-    prompt_ids = ckpt.tokenizer.encode(prompt).ids
-    streamer = TextStreamer(ckpt.tokenizer, prompt_ids)
+    echo("[3/4] exporting an INT8 bundle (static QDQ, calibrated on held-out text)")
+    bundle = export_bundle(result.checkpoint_dir, out / "bundle")
+    model = load(bundle)
+    parity = model.manifest.parity["onnx"]
+    echo(f"      {bundle} (+ .spkl): top-1 agreement with the float student {parity['top1_agreement']:.1%}, "
+         f"ppl {parity['ppl_float']:.3f} -> {parity['ppl_bundle']:.3f}")
+    echo(f"[4/4] streaming from the bundle ({model.backend_name} backend): {prompt!r}")
     write = write or (lambda t: print(t, end="", flush=True))
     write(prompt)
-    pieces = [prompt]
-    eos = ckpt.tokenizer.token_to_id("<|endoftext|>")
-    for token in sample_tokens(ckpt.model, prompt_ids, max_new_tokens, temperature=0.8, top_k=20, seed=0,
-                               stop_ids=(eos,) if eos is not None else ()):
-        delta = streamer.push(token)
-        pieces.append(delta)
+    turn = model.turn(prompt, max_new_tokens=max_new_tokens, temperature=0.8, top_k=20, seed=0)
+    for delta in turn:
         write(delta)
-    tail = streamer.flush()
-    pieces.append(tail)
-    write(tail + "\n")
+    r = turn.result(len(turn.new_ids))
+    write("\n")
+    echo(f"      {r.tokens} tokens at {r.tokens_per_s:.0f} tokens/s, first token after {r.ttft_s * 1e3:.1f} ms")
     return DemoResult(output_dir=out, teacher_ppl=result.teacher_ppl, student_ppl=result.student_ppl,
-                      text="".join(pieces))
+                      text=prompt + r.text, bundle=bundle, parity=parity)

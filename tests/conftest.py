@@ -1,3 +1,8 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))  # tests/students.py
+
 import pytest
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers, decoders, trainers
@@ -44,3 +49,20 @@ def tiny_teacher(tmp_path_factory, tiny_tokenizer):
     from spikelite.sdk.teacher import make_tiny_gpt2
 
     return make_tiny_gpt2(tiny_tokenizer, tmp_path_factory.mktemp("teacher"), n_layer=1, n_embd=32)
+
+
+@pytest.fixture(scope="session")
+def trained_goose(tmp_path_factory):
+    """A goose trained for a few seconds on WikiText-2 (../shared), with its held-out text."""
+    from students import train_student
+
+    return train_student(tmp_path_factory.mktemp("goose"), d_model=64, n_layers=2)
+
+
+@pytest.fixture(scope="session")
+def bundles(tmp_path_factory, trained_goose):
+    """The trained goose exported fp32 and INT8-static: {"none": dir, "int8-static": dir}."""
+    from spikelite.exporters import export_bundle
+
+    root = tmp_path_factory.mktemp("bundles")
+    return {q: export_bundle(trained_goose, root / q, quantize=q) for q in ("none", "int8-static")}
