@@ -302,3 +302,106 @@ def chat(bundle, backend, threads, max_new_tokens, system, **sampling) -> None:
         for delta in session.send(message):
             click.echo(delta, nl=False)
         click.echo()
+
+
+@main.group()
+def profile() -> None:
+    """Measure a bundle: latency, power (real sensors) and energy (from spike counts)."""
+
+
+@profile.command("latency")
+@click.argument("bundle", type=click.Path())
+@click.option("--backend", default="auto", show_default=True)
+@click.option("--threads", type=click.IntRange(min=1))
+@click.option("--prompt-tokens", type=click.IntRange(min=1), default=128, show_default=True)
+@click.option("--new-tokens", type=click.IntRange(min=2), default=128, show_default=True)
+@click.option("--runs", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--warmup", type=click.IntRange(min=0), default=1, show_default=True)
+@click.option("--plot", type=click.Path(dir_okay=False), help="Write per-token latency and its histogram (PNG).")
+@click.option("--json", "as_json", is_flag=True)
+@one_line_errors
+def profile_latency(bundle, backend, threads, prompt_tokens, new_tokens, runs, warmup, plot, as_json) -> None:
+    """Load time, time to first token, per-token latency percentiles, tokens/s, peak memory."""
+    from spikelite.runtime.profile import latency, plot_latency
+
+    r = latency(bundle, prompt_tokens=prompt_tokens, new_tokens=new_tokens, runs=runs, warmup=warmup,
+                threads=threads, backend=backend)
+    if plot:
+        plot_latency(r, plot)
+    if as_json:
+        click.echo(json.dumps({k: v for k, v in r.items() if k != "last_run_ms"}, indent=2))
+        return
+    d, t = r["decode"], r["ttft"]
+    lo, hi = r["decode_tokens_per_s_spread"]
+    click.echo(f"{r['model']} ({r['model_type']}) on {r['device']['cpu']}, {r['backend']} backend, "
+               f"threads {threads or 'all'}")
+    click.echo(f"  load                {r['load_s'] * 1e3:8.1f} ms    bundle {r['bundle_bytes'] / 1e6:.1f} MB")
+    click.echo(f"  time to first token {t['p50_ms']:8.2f} ms    (prompt {prompt_tokens} tokens, median of {runs})")
+    click.echo(f"  decode per token    mean {d['mean_ms']:.3f}  p50 {d['p50_ms']:.3f}  p90 {d['p90_ms']:.3f}  "
+               f"p95 {d['p95_ms']:.3f}  p99 {d['p99_ms']:.3f} ms")
+    click.echo(f"  throughput          prefill {r['prefill_tokens_per_s']:,.0f} tok/s, decode "
+               f"{r['decode_tokens_per_s']:,.1f} tok/s (runs {lo:,.1f}-{hi:,.1f})")
+    click.echo(f"  peak RSS            {r['peak_rss_mb']:.0f} MB")
+    if plot:
+        click.echo(f"  plot                {plot}")
+
+
+@profile.command("power")
+@click.argument("bundle", type=click.Path())
+@click.option("--backend", default="auto", show_default=True)
+@click.option("--threads", type=click.IntRange(min=1))
+@click.option("--new-tokens", type=click.IntRange(min=2), default=256, show_default=True)
+@click.option("--idle-seconds", type=click.FloatRange(min=0), default=1.0, show_default=True)
+@click.option("--interval", type=click.FloatRange(min=0.001), default=0.05, show_default=True, help="Seconds.")
+@click.option("--sysfs-root", default="/", show_default=True, help="Where /sys and /proc are (for testing).")
+@click.option("--json", "as_json", is_flag=True)
+@one_line_errors
+def profile_power(bundle, backend, threads, new_tokens, idle_seconds, interval, sysfs_root, as_json) -> None:
+    """Mean and peak power above idle and energy per token, from the device's own sensors."""
+    from spikelite.runtime.profile import SNNHardwareProfiler
+
+    r = SNNHardwareProfiler(bundle, backend=backend, threads=threads).profile_power(
+        new_tokens=new_tokens, idle_s=idle_seconds, interval_s=interval, root=sysfs_root)
+    if as_json:
+        click.echo(json.dumps(r, indent=2))
+    elif r["sensor"] is None:
+        click.echo(r["message"])
+        click.echo(f"estimate from spike counts (compute only, int8, 45 nm): {r['estimate_uj_per_token']:.4f} µJ/token")
+        for s in r["skipped"]:
+            click.echo(f"  skipped {s}")
+    else:
+        click.echo(f"sensor {r['sensor']}: {r['samples']} samples, idle {r['idle_mw']:.0f} mW; above idle mean "
+                   f"{r['mean_mw']:.0f} mW, peak {r['peak_mw']:.0f} mW; {r['energy_mj_per_token']:.3f} mJ/token "
+                   f"over {r['tokens']} tokens")
+
+
+@profile.command("energy")
+@click.argument("bundle", type=click.Path())
+@click.option("--tokens", type=click.IntRange(min=2), default=256, show_default=True)
+@click.option("--text", "text_file", type=click.Path(exists=True, dir_okay=False), help="Text to read (default built-in).")
+@click.option("--precision", type=click.Choice(["int8", "fp32"]), default="int8", show_default=True)
+@click.option("--mac-pj", type=float, help="Override the energy of one multiply-accumulate (pJ).")
+@click.option("--ac-pj", type=float, help="Override the energy of one accumulate (pJ).")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Write the per-layer bar chart (PNG).")
+@click.option("--json", "as_json", is_flag=True)
+@one_line_errors
+def profile_energy(bundle, tokens, text_file, precision, mac_pj, ac_pj, plot, as_json) -> None:
+    """Compute energy per token from measured spikes (ACs) and dense ops (MACs), against the dense twin."""
+    from spikelite.runtime.profile import energy, plot_energy
+
+    override = {k: v for k, v in (("mac", mac_pj), ("ac", ac_pj)) if v is not None}
+    text = Path(text_file).read_text(encoding="utf-8") if text_file else None
+    r = energy(bundle, tokens=tokens, text=text, precision=precision, energy_pj=override)
+    if plot:
+        plot_energy(r, plot)
+    if as_json:
+        click.echo(json.dumps(r, indent=2))
+        return
+    click.echo(f"{r['model']} ({r['model_type']}), {r['tokens']} tokens, {precision}: MAC {r['energy_pj']['mac']} pJ, "
+               f"AC {r['energy_pj']['ac']} pJ; spike density {r['spike_density']:.2f}")
+    click.echo(f"{'layer':<6} {'op':<24} {'MACs':>12} {'ACs':>10} {'µJ':>9} {'dense µJ':>9}")
+    for row in r["rows"]:
+        click.echo(f"{row['layer']!s:<6} {row['op']:<24} {row['snn_mac']:>12,.0f} {row['snn_ac']:>10,.0f} "
+                   f"{row['snn_uj']:>9.4f} {row['dense_uj']:>9.4f}")
+    click.echo(f"total  {r['snn_uj_per_token']:.4f} µJ/token spiking vs {r['dense_uj_per_token']:.4f} dense twin "
+               f"({r['dense_over_snn']:.2f}×)")

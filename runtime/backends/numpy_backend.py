@@ -29,15 +29,18 @@ class NumpyBackend:
         self.config = m.model_config
         self.manifest = m
         self._forward = STUDENTS[m.model_type]
+        self.spike_recorder = None  # a callable (name, spikes, fan_out); set by the energy profiler
 
     def init_state(self, batch: int = 1) -> DecodeState:
         return DecodeState({s.name: np.zeros(s.concrete_shape(batch=batch, past=0), np.float32)
                             for s in self.manifest.state})
 
     def prefill(self, input_ids: np.ndarray, state: DecodeState) -> tuple[np.ndarray, DecodeState]:
-        logits, new = self._forward(self.params, self.config, np.asarray(input_ids, np.int64), state.tensors)
+        logits, new = self._forward(self.params, self.config, np.asarray(input_ids, np.int64), state.tensors,
+                                    self.spike_recorder)
         return logits.astype(np.float32, copy=False), DecodeState(new, state.length + input_ids.shape[1])
 
     def decode(self, token: np.ndarray, state: DecodeState) -> tuple[np.ndarray, DecodeState]:
-        logits, new = self._forward(self.params, self.config, np.asarray(token, np.int64)[:, None], state.tensors)
+        logits, new = self._forward(self.params, self.config, np.asarray(token, np.int64)[:, None],
+                                    state.tensors, self.spike_recorder)
         return logits[:, 0].astype(np.float32, copy=False), DecodeState(new, state.length + 1)

@@ -2,7 +2,8 @@
 
 Same state layout and names as the exported graphs (goose: ``shift``/``wkv`` [L,B,D];
 spikformer: ``kv`` [L,2,B,H,P,Dh]), so states move freely between backends. A parity
-test pins each function to its torch twin.
+test pins each function to its torch twin. ``rec(name, spike_counts, fan_out, timesteps)``, when given,
+counts spikes the way ``spikelite.sdk.models.SpikeStats`` does, for the energy profiler.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 from .numpy_ops import layer_norm, lif_rates, linear, log_sigmoid, sigmoid, silu, ternary_spike
 
 
-def goose_forward(p: dict, cfg: dict, ids: np.ndarray, state: dict[str, np.ndarray]):
+def goose_forward(p: dict, cfg: dict, ids: np.ndarray, state: dict[str, np.ndarray], rec=None):
     """ids [B,T] -> logits [B,T,V] and the next state; T=1 is the decode step."""
     shift, wkv = state["shift"], state["wkv"]
     x = p["embed.weight"][ids]
@@ -24,6 +25,9 @@ def goose_forward(p: dict, cfg: dict, ids: np.ndarray, state: dict[str, np.ndarr
         k = ternary_spike(linear(xn * mk + prev * (1 - mk), p, f"{pre}.key_proj"), cfg["spike_alpha"])
         v = ternary_spike(linear(xn * mv + prev * (1 - mv), p, f"{pre}.value_proj"), cfg["spike_alpha"])
         r = sigmoid(linear(xn * mr + prev * (1 - mr), p, f"{pre}.receptance_proj"))
+        if rec is not None:
+            rec(f"layer{i}.k", k, 1)
+            rec(f"layer{i}.v", v, 1)
         decay = np.exp(log_sigmoid(p[f"{pre}.decay_weight"])).astype(np.float32)
         kv = k * v
         s = np.empty_like(kv)
@@ -48,7 +52,7 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum(-1, keepdims=True)
 
 
-def spikformer_forward(p: dict, cfg: dict, ids: np.ndarray, state: dict[str, np.ndarray]):
+def spikformer_forward(p: dict, cfg: dict, ids: np.ndarray, state: dict[str, np.ndarray], rec=None):
     cache = state["kv"]
     B, T = ids.shape
     L, _, _, H, past, Dh = cache.shape
@@ -65,12 +69,16 @@ def spikformer_forward(p: dict, cfg: dict, ids: np.ndarray, state: dict[str, np.
         b = f"layers.{i}"
         xn = layer_norm(x, p, f"{b}.ln1")
         q = heads(lif_rates(linear(xn, p, f"{b}.q_proj"), *lif))
+        if rec is not None:  # a rate k/T is k spikes over the T timesteps
+            rec(f"layer{i}.q", q * lif[0], past + T, lif[0])
         k = np.concatenate([cache[i, 0], heads(lif_rates(linear(xn, p, f"{b}.k_proj"), *lif))], axis=2)
         v = np.concatenate([cache[i, 1], heads(linear(xn, p, f"{b}.v_proj"))], axis=2)
         scores = np.where(keep, q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(Dh)), -np.inf)
         att = (_softmax(scores) @ v).transpose(0, 2, 1, 3).reshape(B, T, H * Dh)
         x = x + linear(att, p, f"{b}.o_proj")
         h = lif_rates(linear(layer_norm(x, p, f"{b}.ln2"), p, f"{b}.w1"), *lif)
+        if rec is not None:
+            rec(f"layer{i}.ffn", h * lif[0], cfg["d_model"], lif[0])
         x = x + linear(h, p, f"{b}.w2")
         new_cache[i, 0], new_cache[i, 1] = k, v
     return layer_norm(x, p, "ln_out") @ p["embed.weight"].T, {"kv": new_cache}
