@@ -97,20 +97,21 @@ def write_spkl(bundle_dir: Path, target: Path) -> Path:
 def export_bundle(checkpoint_dir: str | Path, out: str | Path, formats: tuple[str, ...] = ("onnx",),
                   quantize: str = "int8-static", calibration_data: str | Path | None = None, name: str | None = None,
                   exclude_ops: tuple[str, ...] = (), window: int = 128, calibration_windows: int = 16,
-                  tokenizer_graphs: bool = True, spkl: bool = True) -> Path:
+                  tokenizer_graphs: bool = True, spkl: bool = True, tflite_quantize: str = "int8-dynamic") -> Path:
     """Export ``checkpoint_dir`` to the bundle directory ``out`` (and ``out.spkl``); returns ``out``.
 
     ``quantize``: "int8-static" (QDQ, calibrated), "int8-dynamic" or "none" (fp32 graphs).
     ``exclude_ops``: ONNX op types kept in float (e.g. "Gather" keeps the embedding fp32).
+    ``formats``: "onnx" always; "tflite" adds prefill.tflite/decode.tflite quantized by
+    ``tflite_quantize`` ("int8-dynamic", "int8-static" or "none"; needs the [tflite] extra).
     """
     started = time.perf_counter()
     if quantize not in METHODS:
         raise ExportError(f"unknown quantization {quantize!r}; choose one of {', '.join(METHODS)}")
     unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
-        raise ExportError(f"unknown format(s) {unknown}; choose from {', '.join(FORMATS)}")
-    if "tflite" in formats:
-        raise ExportError("--format tflite is not available in this release; export --format onnx")
+    if unknown or "onnx" not in formats:
+        raise ExportError(f"formats {list(formats)}: choose from {', '.join(FORMATS)}; onnx is always included "
+                          "(the runtime's reference backends run it)")
     ckpt = load_student(checkpoint_dir)
     if ckpt.tokenizer is None:
         raise ExportError(f"{checkpoint_dir}: the checkpoint has no tokenizer.json; re-save it with "
@@ -148,6 +149,11 @@ def export_bundle(checkpoint_dir: str | Path, out: str | Path, formats: tuple[st
             onnx.save(decoder, str(stage / "detokenizer.onnx"))
             tokenizer_entry |= {"encoder_graph": "tokenizer.onnx", "decoder_graph": "detokenizer.onnx",
                                 "graph_ops": "onnxruntime-extensions (ai.onnx.contrib GPT2Tokenizer, BpeDecoder)"}
+        tflite_graphs, tflite_recipe = {}, None
+        if "tflite" in formats:
+            from .tflite_export import export_tflite_graphs
+
+            tflite_graphs, tflite_recipe = export_tflite_graphs(model, cfg, stage, tflite_quantize, calib)
         precision = "fp32" if quantize == "none" else quantize
         prefill_io, decode_io = cfg.prefill_io(model.cfg.vocab_size), cfg.decode_io(model.cfg.vocab_size)
         manifest = BundleManifest(
@@ -157,18 +163,24 @@ def export_bundle(checkpoint_dir: str | Path, out: str | Path, formats: tuple[st
             context_policy=cfg.context_policy, special_tokens=_special_tokens(ckpt.tokenizer),
             tokenizer=tokenizer_entry,
             graphs={"prefill": GraphSpec("prefill.onnx", "onnx", precision, *prefill_io),
-                    "decode": GraphSpec("decode.onnx", "onnx", precision, *decode_io)},
+                    "decode": GraphSpec("decode.onnx", "onnx", precision, *decode_io), **tflite_graphs},
             state=cfg.state,
             weights={"file": "weights.safetensors", "precision": "int8-per-row" if quantize != "none" else "fp32"},
             quantization={"method": quantize, "calibration_text": text_source,
-                          "calibration_windows": len(calib), "window_tokens": length, "graphs": recipes},
+                          "calibration_windows": len(calib), "window_tokens": length, "graphs": recipes,
+                          **({"tflite": tflite_recipe} if tflite_recipe else {})},
             files=_file_table(stage), versions=_versions(),
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
         _write_manifest(stage, manifest)
-        parity = measure_parity(OrtBackend(open_bundle(stage)), model, held)
-        parity["text"] = f"{text_source} (second half; the first half calibrates)"
-        manifest = BundleManifest(**{**manifest.__dict__, "parity": {"onnx": parity},
+        parity = {"onnx": measure_parity(OrtBackend(open_bundle(stage)), model, held)}
+        if tflite_graphs:
+            from spikelite.runtime.backends.tflite_backend import TfliteBackend
+
+            parity["tflite"] = measure_parity(TfliteBackend(open_bundle(stage)), model, held)
+        for p in parity.values():
+            p["text"] = f"{text_source} (second half; the first half calibrates)"
+        manifest = BundleManifest(**{**manifest.__dict__, "parity": parity,
                                      "quantization": {**manifest.quantization,
                                                       "export_seconds": round(time.perf_counter() - started, 2)}})
         _write_manifest(stage, manifest)

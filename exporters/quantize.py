@@ -108,7 +108,8 @@ def quantize_graph(src: Path, dst: Path, method: str, calibration: list[dict[str
             if not calibration:
                 raise ValueError("int8-static needs calibration feeds")
             grids = grid_tensors(src, calibration)
-            overrides = {n: [{"scale": np.float32(1.0 / t), "zero_point": np.uint8(0)}] for n, t in grids.items()}
+            overrides = {n: [{"scale": np.array(1.0 / t, np.float32), "zero_point": np.array(0, np.uint8)}]
+                         for n, t in grids.items()}
             quantize_static(src, dst, _Feeds(calibration), quant_format=QuantFormat.QDQ, op_types_to_quantize=ops,
                             per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                             nodes_to_exclude=excluded_nodes, calibration_cache_path=Path(tmp) / "calibration",

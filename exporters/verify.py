@@ -27,15 +27,21 @@ def verify_bundle(bundle_path: str | Path, against: str | Path | None = None, mi
     body, source = calibration_text(Path(against), text)
     length = bundle.manifest.quantization.get("window_tokens", 128)
     _, held = split_windows(ckpt.tokenizer.encode(body).ids, length, windows)
-    parity = measure_parity(OrtBackend(bundle), ckpt.model, held)
-    parity["text"] = source
-    report["parity"] = parity
-    failures = []
-    if parity["top1_agreement_decided"] < min_top1:
-        failures.append(f"top-1 agreement where the float model is decided "
-                        f"{parity['top1_agreement_decided']:.2%} < {min_top1:.2%}")
-    if abs(parity["ppl_rel_delta"]) > max_ppl_delta:
-        failures.append(f"|ppl delta| {abs(parity['ppl_rel_delta']):.2%} > {max_ppl_delta:.2%}")
+    backends = {"onnx": OrtBackend}
+    if "decode_tflite" in bundle.manifest.graphs:
+        from spikelite.runtime.backends.tflite_backend import TfliteBackend
+
+        backends["tflite"] = TfliteBackend
+    report["parity"], failures = {}, []
+    for fmt, cls in backends.items():
+        parity = measure_parity(cls(bundle), ckpt.model, held)
+        parity["text"] = source
+        report["parity"][fmt] = parity
+        if parity["top1_agreement_decided"] < min_top1:
+            failures.append(f"{fmt}: top-1 agreement where the float model is decided "
+                            f"{parity['top1_agreement_decided']:.2%} < {min_top1:.2%}")
+        if abs(parity["ppl_rel_delta"]) > max_ppl_delta:
+            failures.append(f"{fmt}: |ppl delta| {abs(parity['ppl_rel_delta']):.2%} > {max_ppl_delta:.2%}")
     report["passed"] = not failures
     if failures:
         err = ParityError(f"{bundle_path}: parity below thresholds ({'; '.join(failures)}); re-export with "

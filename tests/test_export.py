@@ -206,3 +206,13 @@ def test_seed_000_export_script_still_works(tmp_path, trained_goose):
     assert r.returncode == 0, r.stderr
     session = ort.InferenceSession(str(tmp_path / "student.onnx"))
     assert session.get_inputs()[0].name == "input_ids"
+
+
+def test_spike_rates_get_their_exact_int8_grid_in_static_quantization(tmp_path, tiny_tokenizer):
+    ckpt = save_student(build_student("spikformer", **SMALL["spikformer"]).eval(), tmp_path / "ckpt",
+                        tokenizer=tiny_tokenizer, heldout_text="the quick brown fox jumps over the lazy dog " * 30)
+    bundle = export_bundle(ckpt, tmp_path / "b", quantize="int8-static", spkl=False)
+    grids = open_bundle(bundle).manifest.quantization["graphs"]["prefill"]["exact_grid_activations"]
+    timesteps = SMALL["spikformer"].get("timesteps", 4)
+    rates = [n for n in grids if "ReduceMean" in n]  # the LIF firing rates k/T feeding the FFN's w2
+    assert rates and all(grids[n] == f"1/{timesteps}" for n in rates)

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from ..errors import BackendUnavailable
 from .base import Backend, DecodeState
 
-# name -> (module that must be importable, "module:Class" of the backend)
+# name -> (module that must be importable, "a|b" for either, "module:Class" of the backend)
 _REGISTRY: dict[str, tuple[str, str]] = {
     "onnxruntime": ("onnxruntime", "spikelite.runtime.backends.ort_backend:OrtBackend"),
     "numpy": ("numpy", "spikelite.runtime.backends.numpy_backend:NumpyBackend"),
+    "tflite": ("ai_edge_litert|tflite_runtime", "spikelite.runtime.backends.tflite_backend:TfliteBackend"),
 }
 AUTO_ORDER = ["onnxruntime", "numpy"]
 
@@ -26,8 +27,12 @@ def register(name: str, requires: str, target: str, auto_rank: int | None = None
         AUTO_ORDER.insert(auto_rank, name)
 
 
+def _installed(requires: str) -> bool:
+    return any(importlib.util.find_spec(m) is not None for m in requires.split("|"))
+
+
 def available() -> list[str]:
-    return [n for n, (req, _) in _REGISTRY.items() if importlib.util.find_spec(req) is not None]
+    return [n for n, (req, _) in _REGISTRY.items() if _installed(req)]
 
 
 def backend_class(name: str, usable: Callable[[str], bool] = lambda n: True) -> type:
@@ -40,8 +45,9 @@ def backend_class(name: str, usable: Callable[[str], bool] = lambda n: True) -> 
     if name not in _REGISTRY:
         raise BackendUnavailable(f"unknown backend {name!r}; choose one of: auto, {', '.join(_REGISTRY)}")
     requires, target = _REGISTRY[name]
-    if importlib.util.find_spec(requires) is None:
-        raise BackendUnavailable(f"backend {name!r} needs the {requires!r} package; pip install {requires}")
+    if not _installed(requires):
+        needs = " or ".join(requires.split("|"))
+        raise BackendUnavailable(f"backend {name!r} needs the {needs} package; pip install {requires.split('|')[0]}")
     module, cls = target.split(":")
     return getattr(importlib.import_module(module), cls)
 
