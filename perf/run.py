@@ -2,7 +2,7 @@
 
 Rows, each at 1 thread and at all cores, same 128-token WikiText-2 prompt, 128 greedy tokens:
 PyTorch eager fp32 (the seeds' path), the numpy backend, onnxruntime fp32 / INT8-static /
-INT8-dynamic, and llama.cpp (llama-cpp-python) running a same-size Llama at Q8_0 as the
+INT8-dynamic, TFLite INT8 (LiteRT), and llama.cpp (llama-cpp-python) running a same-size Llama at Q8_0 as the
 outside anchor. Then a roofline for this CPU: per-token MACs against measured fp32 and int8
 GEMM peaks, per-token weight bytes against measured memory bandwidth, and each row's share.
 
@@ -189,6 +189,12 @@ def main() -> None:
         target = out / f"bundle-{q}"
         bundles[q] = target if (target / "manifest.json").is_file() else export_bundle(ckpt, target, quantize=q,
                                                                                         spkl=False)
+    target = out / "bundle-tflite"
+    if not (target / "manifest.json").is_file():
+        t = time.perf_counter()
+        export_bundle(ckpt, target, formats=("onnx", "tflite"), quantize="int8-dynamic", spkl=False)
+        print(f"TFLite export: {time.perf_counter() - t:.0f} s", flush=True)
+    bundles["tflite"] = target
     manifest = open_bundle(bundles["int8-static"]).manifest
     tok = Tokenizer.from_file(str(bundles["none"] / "tokenizer.json"))
     text = (DATA / "wikitext-2" / "valid.txt").read_text(encoding="utf-8")[:20_000]
@@ -199,7 +205,8 @@ def main() -> None:
               ("numpy backend (int8 weights)", "fp32", lambda t: bundle_row(bundles["int8-static"], "numpy", t)),
               ("onnxruntime fp32", "fp32", lambda t: bundle_row(bundles["none"], "onnxruntime", t)),
               ("onnxruntime INT8-static", "int8", lambda t: bundle_row(bundles["int8-static"], "onnxruntime", t)),
-              ("onnxruntime INT8-dynamic", "int8", lambda t: bundle_row(bundles["int8-dynamic"], "onnxruntime", t))]
+              ("onnxruntime INT8-dynamic", "int8", lambda t: bundle_row(bundles["int8-dynamic"], "onnxruntime", t)),
+              ("TFLite INT8 (dynamic-range, XNNPACK)", "int8", lambda t: bundle_row(bundles["tflite"], "tflite", t))]
     if args.gguf:
         makers.append(("llama.cpp Q8_0 (same-size Llama)", "int8", lambda t: llama_row(Path(args.gguf), t)))
     for threads in sorted({1, cores}):
@@ -226,7 +233,8 @@ def main() -> None:
         r["vs_llama_cpp"] = r["tokens_per_s"] / anchor["tokens_per_s"] if anchor else None
         torch_eager = next(a for a in rows if a["name"].startswith("PyTorch") and a["threads"] == r["threads"])
         r["vs_pytorch"] = r["tokens_per_s"] / torch_eager["tokens_per_s"]
-    result = {"rows": rows, "gemm_peaks": peaks, "bandwidth_bytes_per_s": bw, "cost": cost,
+    sizes = {k: {f: v["bytes"] for f, v in open_bundle(b).manifest.files.items()} for k, b in bundles.items()}
+    result = {"rows": rows, "bundle_file_bytes": sizes, "gemm_peaks": peaks, "bandwidth_bytes_per_s": bw, "cost": cost,
               "prompt_tokens": len(prompt), "new_tokens": args.new_tokens, "runs": args.runs,
               "device": __import__("spikelite.runtime.profile", fromlist=["device_info"]).device_info()}
     out.mkdir(parents=True, exist_ok=True)

@@ -215,9 +215,11 @@ def load(path: str | Path, backend: str = "auto", threads: int | None = None, ve
     """Open a bundle (directory or ``.spkl``), check it, and ready a backend to run it.
 
     ``verify=False`` skips the sha256 check of every file: only for assets verified before.
+    ``auto`` takes TFLite where the bundle has TFLite graphs and LiteRT is installed, else
+    onnxruntime, else numpy.
     """
     bundle = open_bundle(path, verify=verify)
-    cls = backend_class(backend)
+    cls = backend_class(backend, usable=lambda name: name != "tflite" or "decode_tflite" in bundle.manifest.graphs)
     engine = cls(bundle, threads=threads, **backend_options)
     try:
         tokenizer = Tokenizer.from_str(bundle.read(bundle.manifest.tokenizer["file"]).decode("utf-8"))

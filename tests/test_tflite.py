@@ -105,3 +105,8 @@ def test_spikformer_tflite_export_is_a_clear_error(tmp_path, tiny_tokenizer):
     with pytest.raises(ExportError, match="KV cache"):
         export_bundle(ckpt, tmp_path / "b", formats=("onnx", "tflite"))
     assert not (tmp_path / "b").exists()
+
+
+def test_auto_takes_tflite_when_the_bundle_has_it(tflite_bundles, bundles):
+    assert load(tflite_bundles["int8-dynamic"]).backend_name == "tflite"
+    assert load(bundles["none"]).backend_name == "onnxruntime"

@@ -17,7 +17,7 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "numpy": ("numpy", "spikelite.runtime.backends.numpy_backend:NumpyBackend"),
     "tflite": ("ai_edge_litert|tflite_runtime", "spikelite.runtime.backends.tflite_backend:TfliteBackend"),
 }
-AUTO_ORDER = ["onnxruntime", "numpy"]
+AUTO_ORDER = ["tflite", "onnxruntime", "numpy"]  # measured fastest first (perf/README.md)
 
 
 def register(name: str, requires: str, target: str, auto_rank: int | None = None) -> None:
