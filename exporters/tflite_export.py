@@ -14,6 +14,7 @@ must apply. Default: ``int8-dynamic``.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import logging
 import warnings
@@ -91,11 +92,8 @@ def export_tflite_graphs(model: nn.Module, cfg: OnnxExportConfig, out_dir: Path,
     if any("past" in s.shape for s in cfg.state):
         raise ExportError(f"{model.model_type}: its KV cache grows with the context and TFLite graphs need static "
                           "shapes; export --format onnx for this student")
-    try:
-        import litert_torch  # noqa: F401
-        from ai_edge_litert.interpreter import Interpreter  # noqa: F401
-    except ImportError:
-        raise ExportError("--format tflite needs the [tflite] extra: pip install 'spikelite[tflite]'") from None
+    if any(importlib.util.find_spec(m) is None for m in ("litert_torch", "ai_edge_litert")):
+        raise ExportError("--format tflite needs the [tflite] extra: pip install 'spikelite[tflite]'")
     model = model.float().eval()
     state = tuple(torch.zeros(s.concrete_shape(batch=1, past=0)) for s in cfg.state)
     calib_prefill, calib_decode = [], []

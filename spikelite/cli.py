@@ -228,10 +228,15 @@ def verify(bundle, against, text, min_top1, max_ppl_delta, as_json) -> None:
                    f"{p['ppl_bundle']:.3f} ({p['ppl_rel_delta']:+.2%}), max logit error {p['max_logit_error']:.3g}")
 
 
+def _runtime_options(fn):
+    fn = click.option("--threads", type=click.IntRange(min=1), help="Intra-op threads (default: all cores).")(fn)
+    return click.option("--backend", default="auto", show_default=True,
+                        help="auto, tflite, onnxruntime or numpy.")(fn)
+
+
 def _sampling_options(fn):
+    fn = _runtime_options(fn)
     for opt in reversed([
-        click.option("--backend", default="auto", show_default=True, help="auto, onnxruntime, numpy or tflite."),
-        click.option("--threads", type=click.IntRange(min=1), help="Intra-op threads (default: all cores)."),
         click.option("--max-new-tokens", type=click.IntRange(min=1), default=128, show_default=True),
         click.option("--temperature", type=click.FloatRange(min=0), default=0.8, show_default=True,
                      help="0 = greedy."),
@@ -315,8 +320,7 @@ def profile() -> None:
 
 @profile.command("latency")
 @click.argument("bundle", type=click.Path())
-@click.option("--backend", default="auto", show_default=True)
-@click.option("--threads", type=click.IntRange(min=1))
+@_runtime_options
 @click.option("--prompt-tokens", type=click.IntRange(min=1), default=128, show_default=True)
 @click.option("--new-tokens", type=click.IntRange(min=2), default=128, show_default=True)
 @click.option("--runs", type=click.IntRange(min=1), default=5, show_default=True)
@@ -352,8 +356,7 @@ def profile_latency(bundle, backend, threads, prompt_tokens, new_tokens, runs, w
 
 @profile.command("power")
 @click.argument("bundle", type=click.Path())
-@click.option("--backend", default="auto", show_default=True)
-@click.option("--threads", type=click.IntRange(min=1))
+@_runtime_options
 @click.option("--new-tokens", type=click.IntRange(min=2), default=256, show_default=True)
 @click.option("--idle-seconds", type=click.FloatRange(min=0), default=1.0, show_default=True)
 @click.option("--interval", type=click.FloatRange(min=0.001), default=0.05, show_default=True, help="Seconds.")

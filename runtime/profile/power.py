@@ -34,6 +34,12 @@ def _read_int(path: Path) -> int:
         raise SensorError(f"{path}: unreadable ({e})") from None
 
 
+def _label(path: Path) -> str:
+    """The device's own name for a sysfs node (its ``name`` file), else the node's directory name."""
+    f = path / "name"
+    return f.read_text().strip() if f.exists() else path.name
+
+
 @dataclass
 class RaplSensor:
     path: Path
@@ -41,8 +47,7 @@ class RaplSensor:
 
     @property
     def name(self) -> str:
-        label = (self.path / "name").read_text().strip() if (self.path / "name").exists() else self.path.name
-        return f"rapl:{label}"
+        return f"rapl:{_label(self.path)}"
 
     def energy_uj(self) -> int:
         return _read_int(self.path / "energy_uj")
@@ -71,8 +76,7 @@ class HwmonSensor:
 
     @property
     def name(self) -> str:
-        f = self.path / "name"
-        return f"hwmon:{f.read_text().strip() if f.exists() else self.path.name}"
+        return f"hwmon:{_label(self.path)}"
 
     def power_mw(self, state: dict) -> float:
         powers = sorted(self.path.glob("power*_input"))
