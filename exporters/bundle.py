@@ -110,8 +110,8 @@ def export_bundle(checkpoint_dir: str | Path, out: str | Path, formats: tuple[st
         raise ExportError(f"unknown quantization {quantize!r}; choose one of {', '.join(METHODS)}")
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or "onnx" not in formats:
-        raise ExportError(f"formats {list(formats)}: choose from {', '.join(FORMATS)}; onnx is always included "
-                          "(the runtime's reference backends run it)")
+        raise ExportError(f"formats {list(formats)}: choose from {', '.join(FORMATS)} and always include onnx "
+                          "(the runtime's reference backends run it), e.g. --format onnx,tflite")
     ckpt = load_student(checkpoint_dir)
     if ckpt.tokenizer is None:
         raise ExportError(f"{checkpoint_dir}: the checkpoint has no tokenizer.json; re-save it with "
