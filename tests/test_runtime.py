@@ -249,3 +249,10 @@ def test_any_prompt_and_sampling_parameters_give_text_or_a_typed_error(int8, pro
     except GenerationError:
         return
     assert 1 <= r.tokens <= 4 and isinstance(r.text, str)
+
+
+def test_a_backend_registered_from_outside_loads_by_name(bundles):
+    from spikelite.runtime.backends import register
+
+    register("numpy-copy", "numpy", "spikelite.runtime.backends.numpy_backend:NumpyBackend")
+    assert load(bundles["none"], backend="numpy-copy").generate("The", max_new_tokens=3, temperature=0).tokens >= 1
