@@ -13,6 +13,8 @@ import torch.nn as nn
 
 from spikelite.runtime.manifest import TensorSpec
 
+from .errors import ExportError
+
 
 @dataclass(frozen=True)
 class OnnxExportConfig:
@@ -25,17 +27,16 @@ class OnnxExportConfig:
         shape = tuple(grown_axis if d == "past" and spec.name in self.grown_state else d for d in spec.shape)
         return TensorSpec(f"{spec.name}_out", spec.dtype, shape)
 
+    def _io(self, first: TensorSpec, logits: TensorSpec, grown_axis: str):
+        return (first, *self.state), (logits, *(self.state_out(s, grown_axis) for s in self.state))
+
     def prefill_io(self, vocab: int) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ...]]:
-        inputs = (TensorSpec("input_ids", "int64", ("batch", "seq")), *self.state)
-        outputs = (TensorSpec("logits", "float32", ("batch", "seq", vocab)),
-                   *(self.state_out(s, "past_plus_seq") for s in self.state))
-        return inputs, outputs
+        return self._io(TensorSpec("input_ids", "int64", ("batch", "seq")),
+                        TensorSpec("logits", "float32", ("batch", "seq", vocab)), "past_plus_seq")
 
     def decode_io(self, vocab: int) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ...]]:
-        inputs = (TensorSpec("token", "int64", ("batch",)), *self.state)
-        outputs = (TensorSpec("logits", "float32", ("batch", vocab)),
-                   *(self.state_out(s, "past_plus_one") for s in self.state))
-        return inputs, outputs
+        return self._io(TensorSpec("token", "int64", ("batch",)),
+                        TensorSpec("logits", "float32", ("batch", vocab)), "past_plus_one")
 
 
 def export_config(model: nn.Module) -> OnnxExportConfig:
@@ -46,7 +47,8 @@ def export_config(model: nn.Module) -> OnnxExportConfig:
     if model.model_type == "spikformer":
         kv = TensorSpec("kv", "float32", (c.n_layers, 2, "batch", c.n_heads, "past", c.d_model // c.n_heads))
         return OnnxExportConfig("spikformer", (kv,), grown_state=("kv",), context_policy="sliding-window")
-    raise NotImplementedError(f"no ONNX export config for {model.model_type!r}")
+    raise ExportError(f"no ONNX export config for student {model.model_type!r}; add one to "
+                      "spikelite/exporters/onnx_config.py beside goose and spikformer")
 
 
 class PrefillGraph(nn.Module):

@@ -50,6 +50,7 @@ class Turn:
         self.model, self.state, self.params = model, state, params
         self.new_ids, self.max_new_tokens, self.stop = new_ids, max_new_tokens, list(stop)
         self.history = history
+        self._seen = set(history)  # kept in step with history: no per-token rebuild for the penalty
         self.token_ids: list[int] = []
         self.pending: int | None = None
         self.text = ""
@@ -68,10 +69,11 @@ class Turn:
         logits = logits[0, -1]
         buffer = ""
         for i in range(self.max_new_tokens):
-            token = choose(logits, self.params, rng, self.history)
+            token = choose(logits, self.params, rng, self._seen)
             self.pending = token
             self.token_ids.append(token)
             self.history.append(token)
+            self._seen.add(token)
             if i == 0:
                 self.ttft_s = time.perf_counter() - t0
                 t1 = time.perf_counter()
@@ -82,7 +84,7 @@ class Turn:
             cut = _find_stop(buffer, self.stop)
             if cut is not None:
                 index, self.matched_stop = cut
-                self._emit(buffer[:index])
+                self.text += buffer[:index]
                 yield buffer[:index]
                 self.stop_reason = "stop"
                 buffer = ""
@@ -90,7 +92,7 @@ class Turn:
             release = buffer[:len(buffer) - hold] if hold else buffer
             if release:
                 buffer = buffer[len(release):]
-                self._emit(release)
+                self.text += release
                 yield release
             if i + 1 < self.max_new_tokens:
                 logits, self.state = m.decode(token, self.state)
@@ -98,13 +100,10 @@ class Turn:
                 self.pending = None
         tail = buffer + (streamer.flush() if self.stop_reason != "stop" else "")
         if tail:
-            self._emit(tail)
+            self.text += tail
             yield tail
         if self.token_ids:
             self.decode_s = time.perf_counter() - t1
-
-    def _emit(self, text: str) -> None:
-        self.text += text
 
     def result(self, prompt_tokens: int) -> GenerationResult:
         n = len(self.token_ids)

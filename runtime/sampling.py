@@ -1,7 +1,7 @@
 """Next-token choice from logits: greedy, temperature, top-k, top-p, repetition penalty."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,13 +31,13 @@ class SamplingParams:
             raise GenerationError(f"repetition_penalty must be > 0 (1 = off), got {self.repetition_penalty}")
 
 
-def choose(logits: np.ndarray, p: SamplingParams, rng: np.random.Generator, history: Iterable[int] = ()) -> int:
-    """One token id from ``logits [V]``; ``history`` feeds the repetition penalty (CTRL's rule)."""
+def choose(logits: np.ndarray, p: SamplingParams, rng: np.random.Generator, seen: Collection[int] = ()) -> int:
+    """One token id from ``logits [V]``; ``seen`` (distinct ids so far) feeds the repetition penalty (CTRL's rule)."""
     z = logits.astype(np.float64, copy=True)
     if p.repetition_penalty != 1.0:
-        seen = np.fromiter(set(history), dtype=np.int64)
-        if seen.size:
-            z[seen] = np.where(z[seen] > 0, z[seen] / p.repetition_penalty, z[seen] * p.repetition_penalty)
+        ids = np.fromiter(seen, dtype=np.int64, count=len(seen))
+        if ids.size:
+            z[ids] = np.where(z[ids] > 0, z[ids] / p.repetition_penalty, z[ids] * p.repetition_penalty)
     if p.temperature < _GREEDY_BELOW:  # dividing by a subnormal temperature overflows to inf - inf
         return int(np.argmax(z))
     z /= p.temperature

@@ -164,7 +164,7 @@ def pretrain_teacher_cmd(tokenizer_path, dataset_path, val_dataset_path, output_
 @click.option("--tflite-quantize", type=click.Choice(["int8-dynamic", "int8-static", "none"]), default="int8-dynamic",
               show_default=True, help="TFLite recipe (dynamic-range int8 measured faster and closer than full int8).")
 @click.option("--quantize", type=click.Choice(["int8-static", "int8-dynamic", "none"]), default="int8-static",
-              show_default=True)
+              show_default=True, help="ONNX recipe: calibrated QDQ, dynamic activations, or fp32.")
 @click.option("--calibration-data", type=click.Path(dir_okay=False),
               help="Plain-text file to calibrate on; default: the checkpoint's held-out text, else built-in prompts.")
 @click.option("--name", help="Bundle name (default: the output directory's name).")
@@ -202,10 +202,11 @@ def inspect(bundle, as_json) -> None:
 @click.argument("bundle", type=click.Path())
 @click.option("--against", type=click.Path(file_okay=False), help="Checkpoint to recompute parity against.")
 @click.option("--text", type=click.Path(dir_okay=False), help="Held-out text for parity (default: the checkpoint's).")
-@click.option("--min-top1", type=click.FloatRange(0, 1), default=0.99, show_default=True)
+@click.option("--min-top1", type=click.FloatRange(0, 1), default=0.99, show_default=True,
+              help="Lowest top-1 agreement with the float model, where it is decided (see exporters/parity.py).")
 @click.option("--max-ppl-delta", type=click.FloatRange(min=0), default=0.02, show_default=True,
               help="Largest allowed |relative perplexity change|.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def verify(bundle, against, text, min_top1, max_ppl_delta, as_json) -> None:
     """Check every file's sha256 and the manifest; with --against, parity too. Exits 1 on failure."""
     from spikelite.exporters import ParityError, verify_bundle
@@ -237,11 +238,14 @@ def _runtime_options(fn):
 def _sampling_options(fn):
     fn = _runtime_options(fn)
     for opt in reversed([
-        click.option("--max-new-tokens", type=click.IntRange(min=1), default=128, show_default=True),
+        click.option("--max-new-tokens", type=click.IntRange(min=1), default=128, show_default=True,
+                     help="Most tokens to generate."),
         click.option("--temperature", type=click.FloatRange(min=0), default=0.8, show_default=True,
                      help="0 = greedy."),
-        click.option("--top-k", type=click.IntRange(min=1), default=40, show_default=True),
-        click.option("--top-p", type=click.FloatRange(0, 1, min_open=True), default=0.95, show_default=True),
+        click.option("--top-k", type=click.IntRange(min=1), default=40, show_default=True,
+                     help="Sample among the k likeliest tokens."),
+        click.option("--top-p", type=click.FloatRange(0, 1, min_open=True), default=0.95, show_default=True,
+                     help="Sample within this cumulative probability (nucleus)."),
         click.option("--repetition-penalty", type=click.FloatRange(min=0, min_open=True), default=1.0,
                      show_default=True),
         click.option("--seed", type=int, help="Sampling seed (same seed, same text)."),
@@ -321,12 +325,14 @@ def profile() -> None:
 @profile.command("latency")
 @click.argument("bundle", type=click.Path())
 @_runtime_options
-@click.option("--prompt-tokens", type=click.IntRange(min=1), default=128, show_default=True)
-@click.option("--new-tokens", type=click.IntRange(min=2), default=128, show_default=True)
-@click.option("--runs", type=click.IntRange(min=1), default=5, show_default=True)
-@click.option("--warmup", type=click.IntRange(min=0), default=1, show_default=True)
+@click.option("--prompt-tokens", type=click.IntRange(min=1), default=128, show_default=True,
+              help="Prompt length, taken from built-in English text.")
+@click.option("--new-tokens", type=click.IntRange(min=2), default=128, show_default=True,
+              help="Tokens decoded greedily per run.")
+@click.option("--runs", type=click.IntRange(min=1), default=5, show_default=True, help="Timed runs (medians reported).")
+@click.option("--warmup", type=click.IntRange(min=0), default=1, show_default=True, help="Untimed runs first.")
 @click.option("--plot", type=click.Path(dir_okay=False), help="Write per-token latency and its histogram (PNG).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @one_line_errors
 def profile_latency(bundle, backend, threads, prompt_tokens, new_tokens, runs, warmup, plot, as_json) -> None:
     """Load time, time to first token, per-token latency percentiles, tokens/s, peak memory."""
@@ -357,11 +363,13 @@ def profile_latency(bundle, backend, threads, prompt_tokens, new_tokens, runs, w
 @profile.command("power")
 @click.argument("bundle", type=click.Path())
 @_runtime_options
-@click.option("--new-tokens", type=click.IntRange(min=2), default=256, show_default=True)
-@click.option("--idle-seconds", type=click.FloatRange(min=0), default=1.0, show_default=True)
+@click.option("--new-tokens", type=click.IntRange(min=2), default=256, show_default=True,
+              help="Tokens decoded while the sensor is sampled.")
+@click.option("--idle-seconds", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Idle baseline measured before the workload.")
 @click.option("--interval", type=click.FloatRange(min=0.001), default=0.05, show_default=True, help="Seconds.")
 @click.option("--sysfs-root", default="/", show_default=True, help="Where /sys and /proc are (for testing).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @one_line_errors
 def profile_power(bundle, backend, threads, new_tokens, idle_seconds, interval, sysfs_root, as_json) -> None:
     """Mean and peak power above idle and energy per token, from the device's own sensors."""
@@ -384,13 +392,15 @@ def profile_power(bundle, backend, threads, new_tokens, idle_seconds, interval, 
 
 @profile.command("energy")
 @click.argument("bundle", type=click.Path())
-@click.option("--tokens", type=click.IntRange(min=2), default=256, show_default=True)
+@click.option("--tokens", type=click.IntRange(min=2), default=256, show_default=True,
+              help="Tokens of text read while counting spikes.")
 @click.option("--text", "text_file", type=click.Path(exists=True, dir_okay=False), help="Text to read (default built-in).")
-@click.option("--precision", type=click.Choice(["int8", "fp32"]), default="int8", show_default=True)
+@click.option("--precision", type=click.Choice(["int8", "fp32"]), default="int8", show_default=True,
+              help="Which row of the energy table (45 nm) to use.")
 @click.option("--mac-pj", type=float, help="Override the energy of one multiply-accumulate (pJ).")
 @click.option("--ac-pj", type=float, help="Override the energy of one accumulate (pJ).")
 @click.option("--plot", type=click.Path(dir_okay=False), help="Write the per-layer bar chart (PNG).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @one_line_errors
 def profile_energy(bundle, tokens, text_file, precision, mac_pj, ac_pj, plot, as_json) -> None:
     """Compute energy per token from measured spikes (ACs) and dense ops (MACs), against the dense twin."""
